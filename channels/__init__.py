@@ -1,0 +1,1 @@
+"""One adapter per messaging platform. Adapters depend on the core (bot/), never on each other."""
