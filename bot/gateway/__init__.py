@@ -1,0 +1,1 @@
+"""The HTTP gateway: one hardened front door for every channel."""
