@@ -8,9 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
-from twilio.request_validator import RequestValidator
 
 from bot.messages import BotReply, Button
 from bot.outbox import PermanentDeliveryError, TransientDeliveryError
@@ -20,27 +18,14 @@ from bot.stack import free_port
 from bot.storage.models import InboxMessage
 from channels import sms
 from channels.sms import GSM7, UCS2, compose, is_gsm7, measure, strip_diacritics, to_gsm7, truncate_to_segments
+from tests.channels.twilio_account import BASE, NUMBER, SID, TOKEN, twilio_settings, twilio_signature
 from tests.fakes.platform_server import FakePlatform, Scripted
 
-BASE = "https://tongdai.example.vn"
-TOKEN = "twilio-test-auth-token"
-SID = "AC" + "0123456789abcdef" * 2
-NUMBER = "+842439990000"
 PATH = "/channels/sms/twilio"
 
 
-def twilio_settings(**overrides: object) -> dict[str, object]:
-    return {
-        "twilio_account_sid": SID,
-        "twilio_auth_token": SecretStr(TOKEN),
-        "public_base_url": BASE,
-        "twilio_phone_number": NUMBER,
-        **overrides,
-    }
-
-
 def signature(params: dict[str, str], path: str = PATH, token: str = TOKEN) -> str:
-    return RequestValidator(token).compute_signature(BASE + path, params)
+    return twilio_signature(BASE + path, params, token)
 
 
 def post_sms(client, params: dict[str, str], headers: dict[str, str] | None = None):
@@ -237,7 +222,7 @@ def test_missing_signature_is_403(offline_gateway):
 
 def test_forged_signature_is_403(offline_gateway):
     params = inbound("+84900000001", "hello", "SM-forged")
-    forged = RequestValidator("not-the-token").compute_signature(BASE + PATH, params)
+    forged = twilio_signature(BASE + PATH, params, "not-the-token")
     assert post_sms(offline_gateway, params, headers={"X-Twilio-Signature": forged}).status_code == 403
 
 
@@ -246,7 +231,7 @@ def test_signature_over_other_params_or_url_is_403(offline_gateway):
     signed = signature(params)
     tampered = {**params, "Body": "something else"}
     assert post_sms(offline_gateway, tampered, headers={"X-Twilio-Signature": signed}).status_code == 403
-    internal_url = RequestValidator(TOKEN).compute_signature("http://testserver" + PATH, params)
+    internal_url = twilio_signature("http://testserver" + PATH, params)
     assert post_sms(offline_gateway, params, headers={"X-Twilio-Signature": internal_url}).status_code == 403
 
 

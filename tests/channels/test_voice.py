@@ -7,9 +7,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
-from twilio.request_validator import RequestValidator
 
 from bot.messages import BotReply, Button
 from bot.outbox import PermanentDeliveryError
@@ -25,36 +23,28 @@ from channels.voice import (
     speakable,
     spoken_answer,
 )
+from tests.channels.twilio_account import BASE, NUMBER, SID, TOKEN, twilio_settings, twilio_signature
 
-BASE = "https://tongdai.example.vn"
-TOKEN = "twilio-test-auth-token"
-SID = "AC" + "0123456789abcdef" * 2
 START = "/channels/voice/twilio"
 GATHER = "/channels/voice/twilio/gather"
 
 
-def twilio_settings(**overrides: object) -> dict[str, object]:
-    return {
-        "twilio_account_sid": SID,
-        "twilio_auth_token": SecretStr(TOKEN),
-        "public_base_url": BASE,
-        "voice_max_silences": 2,
-        **overrides,
-    }
+def voice_settings(**overrides: object) -> dict[str, object]:
+    return twilio_settings(**{"voice_max_silences": 2, **overrides})
 
 
 def signed(client, url: str, params: dict[str, str], token: str = TOKEN, headers: dict[str, str] | None = None):
     """POST as Twilio does: to the absolute public URL, signed over it and the form."""
     assert url.startswith(BASE)
     if headers is None:
-        headers = {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
+        headers = {"X-Twilio-Signature": twilio_signature(url, params, token)}
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return client.post(path, data=params, headers=headers)
 
 
 def call(number: str, call_sid: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": call_sid, "AccountSid": SID, "From": number, "To": "+842439990000", "CallStatus": "in-progress",
+    return {"CallSid": call_sid, "AccountSid": SID, "From": number, "To": NUMBER, "CallStatus": "in-progress",
             "Direction": "inbound", **extra}  # fmt: skip
 
 
@@ -179,7 +169,7 @@ def test_voice_cannot_deliver_later():
 @pytest.fixture
 def offline_gateway(gateway):
     """Rasa nowhere: the call start, the keypad 0, silences and rejections never need it."""
-    return gateway([voice.channel], rasa_url="http://127.0.0.1:9", **twilio_settings())
+    return gateway([voice.channel], rasa_url="http://127.0.0.1:9", **voice_settings())
 
 
 def test_call_start_greets_and_gathers_speech_or_one_key(offline_gateway):
@@ -214,7 +204,7 @@ def test_forged_or_missing_signature_is_403(offline_gateway, path):
 
 def test_query_state_is_covered_by_the_signature(offline_gateway):
     params = call("+84900000203", "CA0203")
-    signature = RequestValidator(TOKEN).compute_signature(f"{BASE}{GATHER}?turn=1&silences=0", params)
+    signature = twilio_signature(f"{BASE}{GATHER}?turn=1&silences=0", params)
     response = offline_gateway.post(
         f"{GATHER}?turn=1&silences=5", data=params, headers={"X-Twilio-Signature": signature}
     )
@@ -266,7 +256,7 @@ def test_silence_reprompts_then_hangs_up(offline_gateway):
 
 
 def test_silence_limit_is_a_setting(gateway):
-    client = gateway([voice.channel], rasa_url="http://127.0.0.1:9", **twilio_settings(voice_max_silences=3))
+    client = gateway([voice.channel], rasa_url="http://127.0.0.1:9", **voice_settings(voice_max_silences=3))
     url = f"{BASE}{GATHER}?turn=1&silences=0"
     for _ in range(2):
         root = twiml(signed(client, url, call("+84900000209", "CA0209")))
@@ -308,7 +298,7 @@ def test_withheld_number_still_gets_the_menu(offline_gateway):
 
 @pytest.fixture
 def voice_gateway(gateway, rasa_stack):
-    return gateway([voice.channel], rasa_url=rasa_stack.rasa_url, **twilio_settings())
+    return gateway([voice.channel], rasa_url=rasa_stack.rasa_url, **voice_settings())
 
 
 @pytest.mark.stack
