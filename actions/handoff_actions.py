@@ -34,7 +34,7 @@ class ActionHandoff(Action):
         words = citizen_words(tracker.latest_message.get("text") or "")
         try:
             receipt = record_handoff(get_database(), tracker.sender_id, reason, words)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):  # database down, locked, or its disk unusable
             logger.exception("could not record a %s request", reason)
             dispatcher.utter_message(text=STORAGE_FAILURE)
             return []

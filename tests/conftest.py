@@ -15,6 +15,8 @@ from bot.gateway.app import create_app
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import DEFAULT_MODEL, Stack, StackConfig, free_port
 from bot.storage.db import Database
+from knowledge.corpus import load_corpus, load_uncovered
+from knowledge.index_store import build_retriever
 from knowledge.service import KnowledgeBase
 from tests.fakes.platform_server import FakePlatform
 
@@ -89,3 +91,14 @@ def gateway(make_settings: Callable[..., Settings]) -> Callable[..., TestClient]
     yield build
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def procedures():
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def knowledge_base(procedures):
+    """The real corpus with the default (lexical) index, built in memory."""
+    return KnowledgeBase(procedures, build_retriever(procedures, "lexical", None, load_uncovered()))
