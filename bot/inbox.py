@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from bot.messages import InboundMessage
 from bot.storage.db import Database
 from bot.storage.models import InboxMessage, OutboxMessage, utcnow
+from bot.storage.queues import PENDING, in_ready_conversations
 
-PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
+PROCESSING, DONE, FAILED = "processing", "done", "failed"
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,11 @@ def fail(db: Database, inbox_id: int, error: str, outgoing: Sequence[OutgoingRow
 
 
 def due(db: Database, limit: int = 200) -> list[tuple[int, str]]:
-    """(id, conversation) of pending messages whose next attempt is due, oldest first."""
+    """(id, conversation) of pending messages ready to process, oldest first (see bot.storage.queues)."""
     with db.session() as session:
         rows = session.execute(
             select(InboxMessage.id, InboxMessage.conversation_id)
-            .where(InboxMessage.status == PENDING, InboxMessage.next_attempt_at <= utcnow())
+            .where(in_ready_conversations(InboxMessage))
             .order_by(InboxMessage.id)
             .limit(limit)
         )

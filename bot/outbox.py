@@ -22,10 +22,11 @@ from bot.background import run_forever
 from bot.privacy import mask_pii
 from bot.storage.db import Database
 from bot.storage.models import OutboxMessage, utcnow
+from bot.storage.queues import in_ready_conversations
 
 logger = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+SENT, FAILED = "sent", "failed"
 
 
 class DeliveryError(Exception):
@@ -65,9 +66,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def pending_by_conversation(db: Database, limit: int = 2000) -> dict[str, list[PendingReply]]:
+    """Pending replies of the conversations ready for delivery, in order (see bot.storage.queues)."""
     with db.session() as session:
         rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == PENDING).order_by(OutboxMessage.id).limit(limit)
+            select(OutboxMessage).where(in_ready_conversations(OutboxMessage)).order_by(OutboxMessage.id).limit(limit)
         ).all()
         grouped: dict[str, list[PendingReply]] = defaultdict(list)
         for row in rows:

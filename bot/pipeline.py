@@ -37,7 +37,7 @@ EMPTY_MESSAGE_REPLY = BotReply(
     'Dạ, em chưa nhận được nội dung tin nhắn. Anh/chị vui lòng nhắn câu hỏi, ví dụ: "làm hộ chiếu cần giấy tờ gì" ạ.'
 )
 UNSUPPORTED_CONTENT_REPLY = BotReply("Dạ, hiện em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng nhắn bằng chữ giúp em ạ.")
-BUSY_REPLY = BotReply("Dạ, hệ thống đang bận nên em chưa trả lời được. Anh/chị vui lòng nhắn lại sau ít phút ạ.")
+BUSY_REPLY = BotReply("Dạ, hệ thống đang bận nên em chưa trả lời được. Anh/chị vui lòng thử lại sau ít phút ạ.")
 
 
 class Router(Protocol):
@@ -100,9 +100,9 @@ class Pipeline:
         async with self._locks.hold(message.conversation_id):
             try:
                 replies = await self._turn(message)
-            except RasaUnavailableError as exc:
-                logger.warning("assistant unavailable for %s: %s", mask_pii(message.conversation_id), exc)
-                self._record_in_background(message, inbox_id, inbox.FAILED, str(exc))
+            except Exception as exc:  # the platform is waiting: it gets an apology, never a 500
+                self._log_failed_turn(message, exc)
+                self._record_in_background(message, inbox_id, inbox.FAILED, _describe(exc))
                 return [BUSY_REPLY]
         self._record_in_background(message, inbox_id, inbox.DONE)
         return replies
@@ -155,22 +155,38 @@ class Pipeline:
             for body in adapter.render(replies)
         ]
 
-    async def _process(self, inbox_id: int) -> None:
-        """Answer one stored message and enqueue the replies, or schedule a retry."""
+    async def _process(self, inbox_id: int) -> bool:
+        """Answer one stored message and enqueue the replies; False when a retry was scheduled.
+
+        Any failure (the assistant unreachable, a locked database, a rendering bug) is
+        retried with backoff and, after the last attempt, answered with an apology: a
+        message already acknowledged to the platform is never left unanswered.
+        """
         if not await asyncio.to_thread(inbox.claim, self.db, inbox_id):
-            return
+            return True
         message = await asyncio.to_thread(inbox.load, self.db, inbox_id)
         try:
             replies = await self._turn(message)
-        except RasaUnavailableError as exc:
-            attempts = await asyncio.to_thread(inbox.retry_later, self.db, inbox_id, str(exc), self._retry_backoff)
-            if attempts >= self._max_attempts:
-                apology = self._outgoing(message, [BUSY_REPLY])
-                await asyncio.to_thread(inbox.fail, self.db, inbox_id, str(exc), apology)
-                self.outbox.wake()
-            return
-        await asyncio.to_thread(inbox.complete, self.db, inbox_id, self._outgoing(message, replies))
+            outgoing = await asyncio.to_thread(self._outgoing, message, replies)
+            await asyncio.to_thread(inbox.complete, self.db, inbox_id, outgoing)
+        except Exception as exc:
+            self._log_failed_turn(message, exc)
+            error = _describe(exc)
+            attempts = await asyncio.to_thread(inbox.retry_later, self.db, inbox_id, error, self._retry_backoff)
+            if attempts < self._max_attempts:
+                return False
+            apology = await asyncio.to_thread(self._outgoing, message, [BUSY_REPLY])
+            await asyncio.to_thread(inbox.fail, self.db, inbox_id, error, apology)
         self.outbox.wake()
+        return True
+
+    @staticmethod
+    def _log_failed_turn(message: InboundMessage, exc: Exception) -> None:
+        conversation = mask_pii(message.conversation_id)
+        if isinstance(exc, RasaUnavailableError):
+            logger.warning("assistant unavailable for %s: %s", conversation, exc)
+        else:
+            logger.exception("turn of %s failed", conversation)
 
     def _retry_backoff(self, attempts: int) -> float:
         return self._retry_delay * 2 ** (attempts - 1)
@@ -181,7 +197,8 @@ class Pipeline:
         try:
             async with self._locks.hold(conversation):
                 for inbox_id in inbox_ids:
-                    await self._process(inbox_id)
+                    if not await self._process(inbox_id):
+                        break  # later messages wait for this one: a sender's turns stay in order
         except Exception:
             logger.exception("processing messages of %s failed", mask_pii(conversation))
         finally:
@@ -222,3 +239,8 @@ class Pipeline:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(close_adapter(adapter) for adapter in self.adapters.values()), return_exceptions=True)
+
+
+def _describe(exc: Exception) -> str:
+    """What a failure is recorded as: the type and message (masked, since it may quote the citizen)."""
+    return mask_pii(f"{type(exc).__name__}: {exc}")

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from sqlalchemy import select
 
 from bot import inbox, outbox
 from bot.messages import BotReply, Button, InboundMessage
@@ -13,20 +14,22 @@ from bot.outbox import PermanentDeliveryError, TransientDeliveryError
 from bot.pipeline import BUSY_REPLY, EMPTY_MESSAGE_REPLY, UNSUPPORTED_CONTENT_REPLY, Pipeline
 from bot.rasa_client import RasaUnavailableError
 from bot.storage.db import Database
+from bot.storage.models import InboxMessage
 
 
 class ScriptedRouter:
-    """Answers "echo: <text>", after an optional delay; can fail the first N calls."""
+    """Answers "echo: <text>", after an optional delay; can fail the first N calls with `error`."""
 
-    def __init__(self, delay: float = 0.0, failures: int = 0) -> None:
+    def __init__(self, delay: float = 0.0, failures: int = 0, error: Exception | None = None) -> None:
         self.delay, self.failures, self.seen = delay, failures, []
+        self.error = error or RasaUnavailableError("down")
 
     async def route(self, message: InboundMessage, text: str) -> list[BotReply]:
         self.seen.append((message.conversation_id, text))
         await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
-            raise RasaUnavailableError("down")
+            raise self.error
         return [BotReply(f"echo: {text}", buttons=(Button("Một", "/one"), Button("Hai", "/two")))]
 
 
@@ -116,6 +119,55 @@ def test_a_transient_failure_recovers(db):
     run(scenario())
 
 
+def test_a_retried_message_is_not_overtaken_by_the_next_one(db):
+    """The first message fails once; the second, already waiting, must still be answered after it."""
+
+    async def scenario():
+        adapter = RecordingAdapter("t")
+        router = ScriptedRouter(failures=1)
+        pipeline = Pipeline(db, router, {"t": adapter}, retry_delay_seconds=0.3)
+        for index in range(3):
+            await pipeline.receive(InboundMessage("t", "u", f"m{index}", platform_message_id=f"m{index}"))
+        await pipeline.start(poll_seconds=0.02)
+        while len(adapter.delivered) < 3:
+            await asyncio.sleep(0.02)
+        await pipeline.stop()
+        assert [body["text"] for _, body in adapter.delivered] == ["echo: m0", "echo: m1", "echo: m2"]
+        assert [text for _, text in router.seen] == ["m0", "m0", "m1", "m2"]
+
+    run(scenario())
+
+
+def test_an_unexpected_failure_is_retried_then_apologised_for_never_left_pending(db):
+    async def scenario():
+        adapter = RecordingAdapter("t")
+        router = ScriptedRouter(failures=99, error=RuntimeError("database is locked 0912345678"))
+        pipeline = Pipeline(db, router, {"t": adapter}, max_attempts=2, retry_delay_seconds=0.01)
+        await pipeline.receive(InboundMessage("t", "u", "hello", platform_message_id="1"))
+        await pipeline.start(poll_seconds=0.02)
+        while not adapter.delivered:
+            await asyncio.sleep(0.02)
+        await pipeline.stop()
+        assert adapter.delivered == [("u", {"text": BUSY_REPLY.text})]
+        assert inbox.counts(db) == {"failed": 1}
+        with db.session() as session:
+            error = session.scalars(select(InboxMessage.last_error)).one()
+        assert error.startswith("RuntimeError: database is locked") and "0912345678" not in error
+
+    run(scenario())
+
+
+def test_a_waiting_platform_gets_an_apology_not_an_error(db):
+    async def scenario():
+        pipeline = Pipeline(db, ScriptedRouter(failures=1, error=KeyError("boom")), {"t": RecordingAdapter("t")})
+        replies = await pipeline.answer(InboundMessage("t", "u", "hello", platform_message_id="1"))
+        assert replies == [BUSY_REPLY]
+        await asyncio.gather(*pipeline._tasks)
+        assert inbox.counts(db) == {"failed": 1}
+
+    run(scenario())
+
+
 def test_empty_and_non_text_messages_get_a_reply_without_the_assistant(db):
     async def scenario():
         router = ScriptedRouter()
@@ -179,3 +231,18 @@ def test_outbox_body_listing_masks_phone_numbers(db):
     ])  # fmt: skip
     row = outbox.listing(db, "pending")[0]
     assert "0912345678" not in json.dumps(row, ensure_ascii=False)
+
+
+def test_a_conversation_waiting_for_retries_does_not_hide_ready_ones(db):
+    """The oldest pending replies all belong to a platform that is down; another's reply still goes out."""
+    inbox.complete(db, inbox.accept(db, InboundMessage("z", "down", "x", platform_message_id="1")), [
+        inbox.OutgoingRow("z", "down", "z:down", {"text": f"waiting {index}"}) for index in range(3)
+    ])  # fmt: skip
+    inbox.complete(db, inbox.accept(db, InboundMessage("t", "up", "x", platform_message_id="2")), [
+        inbox.OutgoingRow("t", "up", "t:up", {"text": "ready"}),
+    ])  # fmt: skip
+    head_id = min(reply.id for reply in outbox.pending_by_conversation(db)["z:down"])
+    outbox.mark_attempt_failed(db, head_id, "503", permanent=False, max_attempts=8, backoff=lambda _: 3600)
+    ready = outbox.pending_by_conversation(db, limit=2)
+    assert list(ready) == ["t:up"]
+    assert [reply.body["text"] for reply in ready["t:up"]] == ["ready"]

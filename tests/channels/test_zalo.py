@@ -17,6 +17,7 @@ from bot.messages import BotReply, Button
 from bot.outbox import PermanentDeliveryError, TransientDeliveryError
 from bot.storage.db import Database
 from bot.storage.models import ChannelCredential
+from bot.storage.queues import PENDING
 from channels import zalo
 from tests.fakes.platform_server import Scripted
 
@@ -92,8 +93,8 @@ def wait_until_delivered(client, timeout: float = 60.0) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         inbox_counts, outbox_counts = inbox.counts(db), outbox.counts(db)
-        busy = inbox_counts.get(inbox.PENDING, 0) + inbox_counts.get(inbox.PROCESSING, 0)
-        if not busy and not outbox_counts.get(outbox.PENDING, 0):
+        busy = inbox_counts.get(PENDING, 0) + inbox_counts.get(inbox.PROCESSING, 0)
+        if not busy and not outbox_counts.get(PENDING, 0):
             return outbox_counts
         time.sleep(0.05)
     raise AssertionError(f"still busy: inbox {inbox.counts(db)}, outbox {outbox.counts(db)}")
