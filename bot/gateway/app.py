@@ -33,6 +33,14 @@ def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": f"Invalid request: {reasons}"})
 
 
+def _configure_logging() -> None:
+    """Masked records, and a root handler when the server (uvicorn) configured only its own loggers."""
+    install_log_masking()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request to Rasa is noise
+
+
 def create_app(
     settings: Settings,
     channels: Sequence[Channel],
@@ -41,7 +49,7 @@ def create_app(
     router: Router | None = None,
 ) -> FastAPI:
     """Build the gateway. `router` defaults to the Rasa server named in the settings."""
-    install_log_masking()
+    _configure_logging()
     db = db or database_for(settings.resolved_database_url)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
     pipeline = Pipeline(

@@ -33,14 +33,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their directory created and sensible pragmas."""
+    """An engine for `url`; SQLite files get their directory created and sensible pragmas.
+
+    `hide_parameters`: SQL errors would otherwise quote the row's values (phone numbers,
+    the citizen's words) into exception text and from there into logs.
+    """
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(url: str) -> None:
