@@ -84,43 +84,74 @@ class Pipeline:
 
     # ------------------------------------------------------------------ entry points
 
-    async def answer(self, message: InboundMessage) -> list[BotReply] | None:
+    async def answer(self, message: InboundMessage, within: float | None = None) -> list[BotReply] | None:
         """Answer now (platforms that wait for the reply); None for a duplicate delivery.
 
         A message with a platform id is claimed in the inbox before it is processed, so a
         concurrent redelivery is refused. One without (plain web chat) has nothing to
         de-duplicate and its reply travels in this very response, so its inbox record is
         written after the answer, off the citizen's critical path.
+
+        `within`: how long the platform waits (Twilio: 15 s, including any wait for the
+        sender's previous turn). When the answer takes longer, the turn is not cut short:
+        it finishes in the background and its replies go out through the outbox, and this
+        returns an empty list for the platform's response.
         """
         inbox_id = None
         if message.platform_message_id is not None:
             inbox_id = await asyncio.to_thread(inbox.accept, self.db, message, inbox.PROCESSING)
             if inbox_id is None:
                 return None
-        async with self._locks.hold(message.conversation_id):
-            try:
-                replies = await self._turn(message)
-            except Exception as exc:  # the platform is waiting: it gets an apology, never a 500
-                self._log_failed_turn(message, exc)
-                self._record_in_background(message, inbox_id, inbox.FAILED, _describe(exc))
-                return [BUSY_REPLY]
-        self._record_in_background(message, inbox_id, inbox.DONE)
+        turn = self._track(asyncio.create_task(self._answer_turn(message)))
+        try:
+            replies, error = await asyncio.wait_for(asyncio.shield(turn), within)
+        except TimeoutError:
+
+            def deliver_late(done: asyncio.Task) -> None:
+                if not done.cancelled():  # cancelled by stop(): on restart the inbox re-queues it
+                    self._record(message, inbox_id, *done.result(), deliver=True)
+
+            turn.add_done_callback(deliver_late)
+            return []
+        self._record(message, inbox_id, replies, error, deliver=False)
         return replies
 
-    def _record_in_background(
-        self, message: InboundMessage, inbox_id: int | None, status: str, error: str = ""
-    ) -> None:
-        def record() -> None:
-            if inbox_id is None:
-                inbox.accept(self.db, message, status)
-            elif status == inbox.DONE:
-                inbox.complete(self.db, inbox_id)
-            else:
-                inbox.fail(self.db, inbox_id, error)
+    async def _answer_turn(self, message: InboundMessage) -> tuple[list[BotReply], str]:
+        """The replies and, when the turn failed, what went wrong (the replies are then an apology)."""
+        async with self._locks.hold(message.conversation_id):
+            try:
+                return await self._turn(message), ""
+            except Exception as exc:  # the platform is waiting: it gets an apology, never a 500
+                self._log_failed_turn(message, exc)
+                return [BUSY_REPLY], _describe(exc)
 
-        task = asyncio.create_task(asyncio.to_thread(record))
+    def _record(
+        self, message: InboundMessage, inbox_id: int | None, replies: list[BotReply], error: str, deliver: bool
+    ) -> None:
+        """Write the outcome of an answered message in the background; `deliver` enqueues the replies."""
+
+        def record() -> None:
+            outgoing = self._outgoing(message, replies) if deliver else []
+            if inbox_id is None and not outgoing:  # nothing to de-duplicate or send: one write
+                inbox.accept(self.db, message, inbox.FAILED if error else inbox.DONE)
+                return
+            row_id = inbox_id if inbox_id is not None else inbox.accept(self.db, message, inbox.PROCESSING)
+            if row_id is None:
+                return
+            if error:
+                inbox.fail(self.db, row_id, error, outgoing)
+            else:
+                inbox.complete(self.db, row_id, outgoing)
+            if outgoing:
+                self.outbox.wake()
+
+        self._track(asyncio.create_task(asyncio.to_thread(record)))
+
+    def _track(self, task: asyncio.Task) -> asyncio.Task:
+        """Keep a reference to a background task until it ends, so stop() can wait for it."""
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
+        return task
 
     async def receive(self, message: InboundMessage) -> bool:
         """Store for background answering (platforms acknowledged at once); False for a duplicate."""
@@ -216,9 +247,7 @@ class Pipeline:
             if conversation in self._in_progress:
                 continue  # its worker picks the new messages up on the next round, in order
             self._in_progress.add(conversation)
-            task = asyncio.create_task(self._conversation_worker(conversation, inbox_ids))
-            self._tasks.append(task)
-            task.add_done_callback(self._tasks.remove)
+            self._track(asyncio.create_task(self._conversation_worker(conversation, inbox_ids)))
             started += 1
         return started
 

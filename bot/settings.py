@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_api_base_url: str = Field(default="https://api.twilio.com", description="Twilio REST base (tests: fake).")
     twilio_phone_number: str = Field(default="", description="Sender number for SMS sent through the REST API.")
+    twilio_reply_deadline_seconds: float = Field(
+        default=13.0,
+        gt=0,
+        le=14.5,
+        description="How long an SMS webhook waits for the answer; later ones go out by the REST API "
+        "(Twilio gives up on a webhook after 15 s).",
+    )
     sms_strip_diacritics: bool = Field(default=True, description="Send SMS without diacritics (GSM-7, 160 chars).")
     sms_max_segments: int = Field(default=4, ge=1, le=10, description="Longest SMS reply, in segments.")
     voice_language: str = "vi-VN"

@@ -271,10 +271,12 @@ def _router(pipeline: Pipeline, adapter: SmsAdapter, settings: Settings) -> APIR
                 payload=REQUEST_HUMAN if _OPERATOR_REPLY.match(text) else None,
                 platform_message_id=params["MessageSid"].strip(),
                 metadata={"content_type": "media" if media_only else "text"},
-            )
+            ),
+            within=settings.twilio_reply_deadline_seconds,
         )
         response = MessagingResponse()
-        for body in adapter.render(replies) if replies else []:  # None: a delivery already answered
+        # None: a delivery already answered; []: the answer comes later through the REST API.
+        for body in adapter.render(replies) if replies else []:
             response.message(body["text"])
         return twiml(response)
 

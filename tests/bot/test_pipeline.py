@@ -246,3 +246,36 @@ def test_a_conversation_waiting_for_retries_does_not_hide_ready_ones(db):
     ready = outbox.pending_by_conversation(db, limit=2)
     assert list(ready) == ["t:up"]
     assert [reply.body["text"] for reply in ready["t:up"]] == ["ready"]
+
+
+def test_an_answer_slower_than_the_platform_waits_is_delivered_later(db):
+    """The webhook gets an empty answer at the deadline; the reply follows through the outbox, once."""
+
+    async def scenario():
+        adapter = RecordingAdapter("t")
+        router = ScriptedRouter(delay=0.3)
+        pipeline = Pipeline(db, router, {"t": adapter})
+        await pipeline.start(poll_seconds=0.02)
+        message = InboundMessage("t", "u", "hello", platform_message_id="slow-1")
+        assert await pipeline.answer(message, within=0.05) == []
+        while not adapter.delivered:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        await pipeline.stop()
+        assert adapter.delivered == [("u", {"text": "echo: hello"})]
+        assert router.seen == [("t:u", "hello")]  # the turn was not cut short and re-run
+        assert inbox.counts(db) == {"done": 1}
+
+    run(scenario())
+
+
+def test_an_answer_within_the_deadline_is_returned_not_delivered(db):
+    async def scenario():
+        adapter = RecordingAdapter("t")
+        pipeline = Pipeline(db, ScriptedRouter(), {"t": adapter})
+        replies = await pipeline.answer(InboundMessage("t", "u", "hi", platform_message_id="fast-1"), within=5)
+        await asyncio.gather(*pipeline._tasks)
+        assert [reply.text for reply in replies] == ["echo: hi"]
+        assert outbox.counts(db) == {} and inbox.counts(db) == {"done": 1}
+
+    run(scenario())

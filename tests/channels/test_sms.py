@@ -321,3 +321,14 @@ def test_empty_and_media_messages_get_a_polite_answer(sms_gateway):
     media = {**inbound("+84900000106", "", "SM0106b"), "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/1"}
     (answer,) = messages(post_sms(sms_gateway, media))
     assert "chi doc duoc tin nhan chu" in answer.lower()
+
+
+@pytest.mark.stack
+def test_an_answer_past_the_webhook_deadline_is_sent_through_the_rest_api(gateway, rasa_stack, fake_platform):
+    """Twilio stops waiting after 15 s: a slow answer must still reach the citizen, once."""
+    fake_platform.respond("/Messages.json", Scripted(201, {"sid": "SM" + "2" * 32, "status": "queued"}))
+    settings = twilio_settings(twilio_api_base_url=fake_platform.url, twilio_reply_deadline_seconds=0.001)
+    client = gateway([sms.channel], rasa_url=rasa_stack.rasa_url, **settings)
+    assert messages(post_sms(client, inbound("+84900000105", "lam ho chieu can giay to gi", "SM0105"))) == []
+    (call,) = fake_platform.wait_for("/Messages.json")
+    assert call.form()["To"] == "+84900000105" and "ho chieu" in call.form()["Body"].lower()
