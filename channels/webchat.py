@@ -66,7 +66,8 @@ def _router(pipeline: Pipeline) -> APIRouter:
                 channel=NAME,
                 sender=body.sender,
                 text=body.message or "",
-                platform_message_id=str(message_id) if message_id is not None else None,
+                # A client's message ids are its own (often a per-tab counter): scoped to the sender.
+                platform_message_id=f"{body.sender}:{message_id}" if message_id is not None else None,
                 metadata={"content_type": "text"},
             )
         )

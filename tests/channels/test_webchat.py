@@ -79,6 +79,8 @@ def test_redelivered_message_id_is_answered_once(client):
     first = client.post("/webhooks/rest/webhook", json=body).json()
     second = client.post("/webhooks/rest/webhook", json=body).json()
     assert first and second == []
+    other_visitor = client.post("/webhooks/rest/webhook", json={**body, "sender": "w5-other-tab"}).json()
+    assert other_visitor, "another visitor's message with the same client id is not a duplicate"
 
 
 def test_chat_page_is_served(client):
