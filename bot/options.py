@@ -38,18 +38,22 @@ def remember_options(db: Database, conversation_id: str, buttons: Sequence[Butto
             row.options_json, row.offered_at = options, utcnow()
 
 
+def offered_options(db: Database, conversation_id: str) -> list[Button]:
+    """The options last offered to a conversation, in the order they were numbered."""
+    with db.session() as session:
+        row = session.get(OfferedOptions, conversation_id)
+        items = json.loads(row.options_json) if row is not None else []
+    return [Button(str(item.get("title", "")), str(item.get("payload", ""))) for item in items]
+
+
 def resolve_option(db: Database, conversation_id: str, text: str) -> str | None:
     """The payload of option N when the citizen replied just "N" to a numbered list."""
     match = _OPTION_REPLY.match(text)
     if not match:
         return None
-    with db.session() as session:
-        row = session.get(OfferedOptions, conversation_id)
-        if row is None:
-            return None
-        options = json.loads(row.options_json)
+    options = offered_options(db, conversation_id)
     index = int(match.group(1)) - 1
-    return options[index]["payload"] if 0 <= index < len(options) else None
+    return options[index].payload if 0 <= index < len(options) else None
 
 
 def short_payload(db: Database, payload: str, limit: int) -> str:

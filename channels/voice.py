@@ -19,7 +19,6 @@ the assistant recorded a request for an operator.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import unicodedata
 from collections import OrderedDict
@@ -39,7 +38,6 @@ from bot.pipeline import Pipeline
 from bot.rendering import all_buttons, split_text
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import OfferedOptions
 from bot.vietnamese import clean, nfc
 from channels.twilio_common import (
     OPERATOR_KEY,
@@ -64,14 +62,14 @@ GREETING = (
     "Dạ, Trung tâm Phục vụ hành chính công Hà Nội xin chào anh chị. Em là trợ lý tự động. "
     "Anh chị có thể nói câu hỏi, ví dụ: làm hộ chiếu cần giấy tờ gì."
 )
-ASK_AGAIN = "Anh chị có thể hỏi tiếp, hoặc nhấn phím 0 để gặp tổng đài viên."
+ASK_AGAIN = "Dạ, anh chị có thể hỏi tiếp, hoặc nhấn phím 0 để gặp tổng đài viên ạ."
 NOT_HEARD = "Dạ, em chưa nghe thấy anh chị nói gì."
 GOODBYE = (
     "Dạ, em chưa nghe thấy anh chị phản hồi nên xin phép kết thúc cuộc gọi. "
     "Cảm ơn anh chị đã gọi tới tổng đài. Chào anh chị."
 )
 TRANSFER = "Dạ, em chuyển cuộc gọi tới tổng đài viên, anh chị vui lòng giữ máy trong giây lát."
-NO_SUCH_KEY = "Dạ, phím {key} không có trong các lựa chọn."
+NO_SUCH_KEY = "Dạ, phím {key} không có trong các lựa chọn ạ."
 
 # Twilio warns (13335) that speechTimeout="auto" is not allowed with a speechModel: a fixed pause ends speech.
 SPEECH_END_SECONDS = 2
@@ -279,17 +277,6 @@ def caller(params: dict[str, str]) -> str:
     return number
 
 
-def _offered(db: Database, conversation: str) -> list[Button]:
-    """The options last offered to a conversation (the ones its digits map to)."""
-    with db.session() as session:
-        row = session.get(OfferedOptions, conversation)
-        if row is None:
-            return []
-        return [
-            Button(str(item.get("title", "")), str(item.get("payload", ""))) for item in json.loads(row.options_json)
-        ]
-
-
 def _query_int(request: Request, name: str, default: int) -> int:
     try:
         return max(0, int(request.query_params.get(name, default)))
@@ -355,9 +342,6 @@ class _Calls:
         return self._recent.get(key)
 
 
-REQUEST_HUMAN_PAYLOAD = "/request_human"
-
-
 async def _call_params(request: Request, settings: Settings) -> dict[str, str]:
     """The signed form of a Twilio voice webhook, which must name its call."""
     params = await verified_form(request, settings)
@@ -399,17 +383,17 @@ def _router(pipeline: Pipeline, adapter: VoiceAdapter, settings: Settings) -> AP
         if not speech and not digits:  # silence, or only * and #
             if silences + 1 >= settings.voice_max_silences:
                 return twiml(calls.goodbye())
-            offered = await asyncio.to_thread(_offered, db, conversation)
+            offered = await asyncio.to_thread(options.offered_options, db, conversation)
             return twiml(calls.listen([NOT_HEARD, options_prompt(offered)], turn, silences + 1))
 
         # "0" (pressed or spoken) always reaches an operator; it goes through the assistant
         # first so that the request is recorded with a reference, even if the transfer fails.
         wants_operator = digits == OPERATOR_KEY or (not digits and bool(_OPERATOR_SPOKEN.match(speech)))
-        payload = REQUEST_HUMAN_PAYLOAD if wants_operator else None
+        payload = REQUEST_HUMAN if wants_operator else None
         if digits and not wants_operator:
             payload = await asyncio.to_thread(options.resolve_option, db, conversation, digits)
             if payload is None:
-                offered = await asyncio.to_thread(_offered, db, conversation)
+                offered = await asyncio.to_thread(options.offered_options, db, conversation)
                 return twiml(calls.listen([NO_SUCH_KEY.format(key=digits), options_prompt(offered)], turn, 0))
 
         key = f"{params['CallSid'].strip()}:{turn}"
