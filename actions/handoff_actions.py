@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -33,7 +34,8 @@ class ActionHandoff(Action):
         reason = COMPLAINT if intent == COMPLAINT else REQUEST_HUMAN
         words = citizen_words(tracker.latest_message.get("text") or "")
         try:
-            receipt = record_handoff(get_database(), tracker.sender_id, reason, words)
+            # Off the action server's event loop: the first call also migrates the database.
+            receipt = await asyncio.to_thread(record_handoff, get_database(), tracker.sender_id, reason, words)
         except (SQLAlchemyError, OSError):  # database down, locked, or its disk unusable
             logger.exception("could not record a %s request", reason)
             dispatcher.utter_message(text=STORAGE_FAILURE)

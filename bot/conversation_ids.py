@@ -10,6 +10,8 @@ REST = "rest"
 # Channels whose replies must be short: an SMS segment is 70 characters in Vietnamese,
 # and a caller cannot scroll back through a long list.
 BRIEF_CHANNELS = frozenset({"sms", "voice"})
+# Channels that can only answer the request in hand: nothing reaches a web visitor later.
+ANSWER_ONLY_CHANNELS = frozenset({"web", REST})
 
 
 def conversation_id(channel: str, sender: str) -> str:

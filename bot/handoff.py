@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation_ids import channel_of
+from bot.conversation_ids import ANSWER_ONLY_CHANNELS, channel_of
 from bot.storage.db import Database
 from bot.storage.models import HandoffRequest
 
@@ -21,6 +21,7 @@ COMPLAINT = "complain"
 class HandoffReceipt:
     request_id: int
     reason: str
+    channel: str
 
     @property
     def reference(self) -> str:
@@ -42,19 +43,29 @@ def record_handoff(db: Database, conversation_id: str, reason: str, citizen_mess
         )
         session.add(request)
         session.flush()
-        return HandoffReceipt(request_id=request.id, reason=reason)
+        return HandoffReceipt(request_id=request.id, reason=reason, channel=request.channel)
 
 
 def handoff_reply(receipt: HandoffReceipt, hotline_number: str = "") -> str:
-    """What the citizen is told: the reference, that the request waits for an operator, and how to follow up."""
-    urgent = f" Nếu cần gấp, anh/chị gọi tổng đài {hotline_number}." if hotline_number else ""
+    """What the citizen is told: the reference, that the request waits for an operator, and how to follow up.
+
+    Nothing reaches a web chat visitor later, so there the reply promises no answer "on
+    this channel" and says how to follow up with the reference instead.
+    """
     if receipt.reason == COMPLAINT:
-        return (
+        recorded = (
             f"Dạ, em rất tiếc về việc anh/chị gặp phải. Em đã ghi nhận phản ánh (mã {receipt.reference}) "
-            "và chuyển vào hàng chờ của tổng đài viên; tổng đài viên sẽ phản hồi anh/chị qua kênh này. "
-            "Anh/chị có thể nhắn thêm thời gian, địa điểm và nội dung cụ thể để việc xử lý nhanh hơn ạ." + urgent
+            "và chuyển vào hàng chờ của tổng đài viên."
         )
-    return (
-        f"Dạ, em đã ghi nhận yêu cầu gặp tổng đài viên (mã {receipt.reference}) và chuyển vào hàng chờ. "
-        "Tổng đài viên sẽ phản hồi anh/chị qua kênh này ngay khi tiếp nhận ạ." + urgent
-    )
+        details = " Anh/chị có thể nhắn thêm thời gian, địa điểm và nội dung cụ thể để việc xử lý nhanh hơn ạ."
+    else:
+        recorded = f"Dạ, em đã ghi nhận yêu cầu gặp tổng đài viên (mã {receipt.reference}) và chuyển vào hàng chờ."
+        details = ""
+    if receipt.channel in ANSWER_ONLY_CHANNELS:
+        hotline = f"tổng đài {hotline_number}" if hotline_number else "tổng đài của Trung tâm"
+        return (
+            f"{recorded} Trên trang web này tổng đài viên chưa nhắn lại được cho anh/chị, anh/chị vui lòng "
+            f"liên hệ {hotline} và đọc mã trên để được hỗ trợ ạ."
+        )
+    urgent = f" Nếu cần gấp, anh/chị gọi tổng đài {hotline_number}." if hotline_number else ""
+    return f"{recorded} Tổng đài viên sẽ phản hồi anh/chị qua kênh này ngay khi tiếp nhận ạ.{details}{urgent}"

@@ -41,6 +41,7 @@ def test_three_questions_about_the_same_procedure(client):
 def test_handoff_is_recorded_and_explained(client):
     text = " ".join(r["text"] for r in say(client, "w3", "cho tôi gặp tổng đài viên"))
     assert "YC-" in text and "hàng chờ" in text
+    assert "qua kênh này" not in text  # nothing can reach a web visitor later
 
 
 @pytest.mark.parametrize(
