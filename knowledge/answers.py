@@ -184,11 +184,9 @@ def _online(procedure: Procedure, brief: bool) -> list[str]:
         ]
     lines = [f"Dạ, {title(procedure)} có thể nộp trực tuyến:"]
     lines += [f"- {row.hinh_thuc.label}: {row.mo_ta}" for row in online]
-    if not brief:
-        lines.append(
-            "Nếu cần hỗ trợ, anh/chị đến bưu cục hoặc cửa hàng FPT Shop (đại lý dịch vụ công) "
-            "để được giúp nộp trực tuyến."
-        )
+    help_to_submit = load_centre().ho_tro_nop_truc_tuyen
+    if help_to_submit and not brief:
+        lines.append(help_to_submit)
     return lines
 
 
@@ -197,8 +195,8 @@ def _result(procedure: Procedure, brief: bool) -> list[str]:
     if procedure.nhan_ket_qua:
         lines.append("Cách nhận kết quả:")
         lines += [f"- {way}" for way in procedure.nhan_ket_qua]
-    else:
-        lines.append("Anh/chị nhận kết quả tại nơi nộp hồ sơ.")
+    else:  # the record does not say: point to who knows rather than guess
+        lines.append("Hồ sơ thủ tục chưa ghi cách nhận kết quả; anh/chị vui lòng hỏi nơi nộp hồ sơ ạ.")
     return lines
 
 

@@ -29,6 +29,7 @@ class CentreInfo(BaseModel):
     ghi_chu_gio_lam_viec: str = ""
     thanh_toan: list[str] = Field(min_length=1)
     ghi_chu_thanh_toan: str = ""
+    ho_tro_nop_truc_tuyen: str = ""  # where a citizen gets help to submit online (the agents)
     source: str
     last_reviewed: dt.date
 

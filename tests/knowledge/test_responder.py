@@ -1,4 +1,5 @@
 from knowledge.answers import UNVERIFIED_NOTE
+from knowledge.centre import load_centre
 from knowledge.responder import respond
 
 
@@ -99,3 +100,12 @@ def test_a_menu_button_without_a_procedure_asks_which_one(knowledge_base):
 def test_a_button_with_a_procedure_answers_it(knowledge_base):
     answer = respond(knowledge_base, "ask_fee", '/ask_fee{"procedure": "ho-chieu"}', entity_procedure="ho-chieu")
     assert answer.procedure_id == "ho-chieu"
+
+
+def test_help_to_submit_online_comes_from_the_centre_record_and_is_left_out_of_brief_replies(knowledge_base):
+    help_line = load_centre().ho_tro_nop_truc_tuyen
+    assert help_line
+    full = respond(knowledge_base, "ask_online_submission", "làm lý lịch tư pháp online được không")
+    brief = respond(knowledge_base, "ask_online_submission", "làm lý lịch tư pháp online được không", brief=True)
+    assert help_line in "\n".join(full.texts)
+    assert help_line not in "\n".join(brief.texts)
