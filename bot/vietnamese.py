@@ -61,6 +61,17 @@ def fold(text: str) -> str:
     return "".join(_fold_char(char) for char in nfc(text))
 
 
+def strip_diacritics(text: str) -> str:
+    """Vietnamese without its marks, case kept: "Đăng ký hộ chiếu" -> "Dang ky ho chieu".
+
+    For text shown to people (SMS in GSM-7); comparisons use `fold`, which also lower-cases
+    and keeps every position.
+    """
+    text = "".join(_D_MAP.get(char, char) for char in text)
+    decomposed = unicodedata.normalize("NFD", text)
+    return nfc("".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
 def has_diacritics(text: str) -> bool:
     """True when folding changes more than case, i.e. the text carries Vietnamese marks."""
     text = nfc(text)

@@ -14,7 +14,6 @@ Replies after the webhook (a message interrupted by a restart) go through the RE
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ from bot.pipeline import Pipeline
 from bot.rendering import all_buttons, as_plain_text, numbered_options, split_text
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.vietnamese import nfc
+from bot.vietnamese import nfc, strip_diacritics
 from channels.twilio_common import (
     OPERATOR_KEY,
     REQUEST_HUMAN,
@@ -113,13 +112,6 @@ _PUNCTUATION = str.maketrans(
     }
 )  # fmt: skip
 _SPACES = re.compile(r"[ \u2000-\u200a\u202f\u3000]+")
-
-
-def strip_diacritics(text: str) -> str:
-    """Vietnamese without its marks, case kept: "Đăng ký hộ chiếu" -> "Dang ky ho chieu"."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
 
 
 def _tidy(text: str) -> str:

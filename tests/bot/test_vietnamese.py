@@ -2,7 +2,16 @@ import unicodedata
 
 import pytest
 
-from bot.vietnamese import clean, fold, has_diacritics, is_vietnamese_syllable, normalise, normalise_word, undo_telex
+from bot.vietnamese import (
+    clean,
+    fold,
+    has_diacritics,
+    is_vietnamese_syllable,
+    normalise,
+    normalise_word,
+    strip_diacritics,
+    undo_telex,
+)
 
 
 def test_fold_strips_marks_and_keeps_length():
@@ -48,3 +57,7 @@ def test_has_diacritics():
 def test_syllable_shape():
     assert is_vietnamese_syllable("nguyen")
     assert not is_vietnamese_syllable("karaoke")
+
+
+def test_strip_diacritics_keeps_case_for_display():
+    assert strip_diacritics("Đăng ký hộ chiếu, SỔ ĐỎ") == "Dang ky ho chieu, SO DO"
